@@ -1,0 +1,104 @@
+"""Sign-in related pages, organization/venue switching and the dashboard."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from inventory_site.middleware import SESSION_ORG_KEY, SESSION_VENUE_KEY
+from inventory_site.permissions import organization_required
+from venues import selectors, services
+from venues.forms import AcceptInvitationForm
+
+
+def _back(request, fallback="dashboard"):
+    target = request.POST.get("next") or request.headers.get("Referer") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(target)
+    return redirect(fallback)
+
+
+@organization_required
+def dashboard(request):
+    context = {
+        "venue_count": len(request.venues),
+        "recent_activity": selectors.list_audit_log(organization=request.organization, limit=8)
+        if request.membership.is_admin
+        else [],
+    }
+    context.update(selectors.dashboard_figures(organization=request.organization, venue=request.venue))
+    return render(request, "venues/dashboard.html", context)
+
+
+@login_required
+def no_organization(request):
+    if request.organization is not None:
+        return redirect("dashboard")
+    return render(request, "venues/no_organization.html")
+
+
+@require_POST
+@login_required
+def switch_organization(request):
+    wanted = request.POST.get("organization")
+    membership = next((m for m in request.memberships if str(m.organization_id) == wanted), None)
+    if membership is None:
+        raise Http404("No such organization")
+    request.session[SESSION_ORG_KEY] = membership.organization_id
+    request.session.pop(SESSION_VENUE_KEY, None)
+    messages.success(request, f"Switched to {membership.organization.name}.")
+    return redirect("dashboard")
+
+
+@require_POST
+@organization_required
+def switch_venue(request):
+    wanted = request.POST.get("venue")
+    venue = next((v for v in request.venues if str(v.pk) == wanted), None)
+    if venue is None:
+        raise Http404("No such venue")
+    request.session[SESSION_VENUE_KEY] = venue.pk
+    return _back(request)
+
+
+def accept_invitation(request, token):
+    invitation = services.find_invitation(token)
+    if invitation is None:
+        return render(request, "venues/invitation_invalid.html", status=404)
+    user = request.user if request.user.is_authenticated else None
+    existing_account = services.User.objects.filter(email__iexact=invitation.email).exists()
+    form = AcceptInvitationForm(request.POST or None, email=invitation.email)
+    if request.method == "POST":
+        try:
+            if user is not None or existing_account:
+                if user is None:
+                    messages.info(request, f"Sign in as {invitation.email} to accept the invitation.")
+                    return redirect(f"/login/?next={request.path}")
+                membership = services.accept_invitation(token=token, user=user)
+            elif form.is_valid():
+                membership = services.accept_invitation(
+                    token=token,
+                    password=form.cleaned_data["password1"],
+                    first_name=form.cleaned_data["first_name"],
+                    last_name=form.cleaned_data["last_name"],
+                )
+                login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+            else:
+                membership = None
+        except services.VenuesError as exc:
+            messages.error(request, str(exc))
+            membership = None
+        if membership is not None:
+            request.session[SESSION_ORG_KEY] = membership.organization_id
+            messages.success(request, f"Welcome to {membership.organization.name}.")
+            return redirect("dashboard")
+    return render(
+        request,
+        "venues/accept_invitation.html",
+        {"invitation": invitation, "form": form, "existing_account": existing_account, "signed_in_user": user},
+    )
