@@ -91,9 +91,18 @@ def client_for(client):
 
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker):
-    """A real `celery worker` subprocess on the test database, the test Redis and this run's queue."""
+    """A real `celery worker` subprocess on the test database, the test Redis and this run's queue.
+
+    Tests that use it need `pytest.mark.django_db(transaction=True)`: the worker has its own
+    database connection and sees only committed rows. Besides the apps' `tasks` modules it
+    imports `tests.celery_tasks` (diagnostic tasks that exist only for the tests).
+    """
+    import socket
+
     from django.conf import settings
     from django.db import connection
+
+    from inventory_site.celery import app
 
     db = connection.settings_dict
     env = dict(os.environ)
@@ -103,45 +112,64 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         REDIS_URL=settings.REDIS_URL,
         CELERY_QUEUE=settings.CELERY_TASK_DEFAULT_QUEUE,
         CACHE_KEY_PREFIX=settings.CACHES["default"]["KEY_PREFIX"],
+        PYTHONUNBUFFERED="1",
     )
-    log = open(ROOT / ".data" / "test-worker.log", "w")  # noqa: SIM115 - closed below
+    node = f"test-{os.getpid()}@{socket.gethostname()}"
+    log_path = Path(settings.DATA_DIR) / "test-worker.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = open(log_path, "w")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "inventory_site", "worker", "-l", "info", "--concurrency", "1",
-         "--without-mingle", "--without-gossip", "-n", f"test-{os.getpid()}@%h"],
+         "--without-mingle", "--without-gossip", "--include", "tests.celery_tasks", "-n", node],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
-    from inventory_site.celery import app
-
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if app.control.ping(destination=[f"test-{os.getpid()}@{os.uname().nodename}"], timeout=1):
-                break
-        except Exception:  # noqa: BLE001 - broker not ready yet
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            log.close()
-            raise RuntimeError("the test Celery worker did not start; see .data/test-worker.log")
-    yield process
-    process.terminate()
     try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+        # Wait until the worker answers a broadcast ping (each ping waits up to 1 s for replies).
+        deadline = time.monotonic() + 60
+        while not _worker_answers(app, node):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the test Celery worker did not start; see {log_path}")
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def _worker_answers(app, node: str) -> bool:
+    try:
+        return bool(app.control.ping(destination=[node], timeout=1))
+    except Exception:  # noqa: BLE001 - the broker may not accept connections yet
+        return False
 
 
 def _database_url_for(settings_dict) -> str:
-    from urllib.parse import quote
+    """A DATABASE_URL naming the same server and database as `settings_dict` (the test DB).
+
+    libpq options (the embedded server's socket directory arrives as OPTIONS["host"], not
+    HOST) go into the query string, where dj-database-url puts them back into OPTIONS.
+    """
+    from urllib.parse import quote, urlencode
 
     user = quote(settings_dict.get("USER") or "")
     password = quote(settings_dict.get("PASSWORD") or "")
     host = settings_dict.get("HOST") or ""
     port = settings_dict.get("PORT") or ""
     auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    options = {
+        key: value
+        for key, value in (settings_dict.get("OPTIONS") or {}).items()
+        if key != "assume_role" and isinstance(value, (str, int))  # settings add the role again
+    }
     if host.startswith("/"):
-        return f"postgresql://{auth}/{settings_dict['NAME']}?host={quote(host)}"
-    return f"postgresql://{auth}{host}{':' + str(port) if port else ''}/{settings_dict['NAME']}"
+        options["host"] = host
+        host = ""
+    query = f"?{urlencode(options)}" if options else ""
+    return f"postgresql://{auth}{host}{':' + str(port) if port else ''}/{quote(settings_dict['NAME'])}{query}"
 
 
 # --- a real browser -------------------------------------------------------------------------

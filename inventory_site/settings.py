@@ -80,6 +80,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "inventory_site.context_processors.tenancy",
             ],
+            # {% partialdef %} in every template without a {% load %} (HTMX partials, see STYLE.md).
+            "builtins": ["template_partials.templatetags.partials"],
         },
     }
 ]

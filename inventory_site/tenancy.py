@@ -77,13 +77,6 @@ def rls_bypass(reason: str) -> Iterator[None]:
         _write_all(previous)
 
 
-def clear_tenant_context() -> None:
-    """Forget any organization on this connection (used when a request or task ends)."""
-    if connection.connection is None:
-        return
-    _write_all({})
-
-
 def current_organization_id() -> int | None:
     value = _read_all()[ORG_SETTING]
     return int(value) if value else None

@@ -11,8 +11,9 @@ from venues.models import AuditLogEntry, Invitation, Membership, Organization, S
 def list_memberships_for_user(*, user) -> list[Membership]:
     """The user's memberships in every organization (RLS lets a user see their own)."""
     return list(
-        Membership.objects.filter(user=user).select_related("organization").prefetch_related("venues")
-        .order_by("organization__name")
+        # Venue limits are not prefetched: before an organization is chosen, row-level security
+        # hides every venue. The middleware reads them inside the organization's scope.
+        Membership.objects.filter(user=user).select_related("organization").order_by("organization__name")
     )  # fmt: skip
 
 
@@ -81,3 +82,18 @@ def dashboard_figures(*, organization: Organization, venue: Venue | None) -> dic
         Item = apps.get_model("items", "Item")
         figures["item_count"] = Item.objects.for_org(organization).filter(archived=False).count()
     return figures
+
+
+def list_storage_areas(*, organization: Organization, venue: Venue) -> QuerySet[StorageArea]:
+    """A venue's storage areas, the primary first."""
+    return StorageArea.objects.for_org(organization).filter(venue=venue).order_by("-is_primary", "name")
+
+
+def list_all_audit_log(*, organization: Organization) -> QuerySet[AuditLogEntry]:
+    """The whole audit log of an organization, newest first (paginate it)."""
+    return AuditLogEntry.objects.for_org(organization).select_related("actor").order_by("-created_at", "-id")
+
+
+def list_venue_choices(*, organization: Organization) -> QuerySet[Venue]:
+    """The organization's venues for a choice list (no prefetching)."""
+    return Venue.objects.for_org(organization).order_by("-is_active", "name")

@@ -179,6 +179,8 @@ def create_venue(*, actor, organization: Organization, name: str, state: str = "
     _require_admin(actor, organization)
     state = (state or "").upper()
     _validate_location(country=country, state=state)
+    if fields.get("product_connect_enabled") and country != "US":
+        raise VenuesError("Product Connect is only available for venues in the United States.")
     venue = _create_venue(
         organization=organization, name=name, state=state, country=country, timezone_name=timezone_name, **fields
     )
@@ -391,6 +393,8 @@ def accept_invitation(*, token: str, user: User | None = None, password: str | N
 @transaction.atomic
 def revoke_invitation(*, actor, organization: Organization, invitation: Invitation) -> Invitation:
     _require_admin(actor, organization)
+    if not invitation.is_pending:
+        raise VenuesError(f"The invitation for {invitation.email} was already used, revoked or has expired.")
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
     record_audit(organization=organization, actor=actor, action="member.invitation_revoked", obj=invitation,

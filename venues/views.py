@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+from axes.utils import reset as axes_reset
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -67,18 +73,31 @@ def switch_venue(request):
 
 
 def accept_invitation(request, token):
+    """The link in an invitation email. Public: the invitee may not have an account yet.
+
+    - signed in as the invited address: one click adds the membership;
+    - signed in as someone else: explains who must sign in; nothing changes;
+    - not signed in, the address has an account: sign in first (back here afterwards);
+    - not signed in, no account: choose a password; the account and membership are created
+      and the new user is signed in.
+    An unknown, used, revoked or expired token shows the invalid page.
+    """
     invitation = services.find_invitation(token)
     if invitation is None:
         return render(request, "venues/invitation_invalid.html", status=404)
     user = request.user if request.user.is_authenticated else None
-    existing_account = services.User.objects.filter(email__iexact=invitation.email).exists()
+    wrong_user = user is not None and user.email.lower() != invitation.email.lower()
+    existing_account = (
+        user is None and get_user_model()._default_manager.filter(email__iexact=invitation.email).exists()
+    )
     form = AcceptInvitationForm(request.POST or None, email=invitation.email)
-    if request.method == "POST":
+    if request.method == "POST" and not wrong_user:
+        if existing_account:
+            messages.info(request, f"Sign in as {invitation.email} to accept the invitation.")
+            return redirect_to_login(request.get_full_path())
+        membership = None
         try:
-            if user is not None or existing_account:
-                if user is None:
-                    messages.info(request, f"Sign in as {invitation.email} to accept the invitation.")
-                    return redirect(f"/login/?next={request.path}")
+            if user is not None:
                 membership = services.accept_invitation(token=token, user=user)
             elif form.is_valid():
                 membership = services.accept_invitation(
@@ -88,17 +107,35 @@ def accept_invitation(request, token):
                     last_name=form.cleaned_data["last_name"],
                 )
                 login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
-            else:
-                membership = None
         except services.VenuesError as exc:
             messages.error(request, str(exc))
-            membership = None
         if membership is not None:
             request.session[SESSION_ORG_KEY] = membership.organization_id
+            request.session.pop(SESSION_VENUE_KEY, None)
             messages.success(request, f"Welcome to {membership.organization.name}.")
             return redirect("dashboard")
     return render(
         request,
         "venues/accept_invitation.html",
-        {"invitation": invitation, "form": form, "existing_account": existing_account, "signed_in_user": user},
+        {
+            "invitation": invitation,
+            "form": form,
+            "existing_account": existing_account,
+            "signed_in_user": user,
+            "wrong_user": wrong_user,
+            "login_url": f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': request.get_full_path()})}",
+        },
     )
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Setting a new password from the emailed link also lifts a sign-in lockout.
+
+    Whoever holds the link controls the address, so after repeated wrong passwords the
+    owner does not have to wait out the cool-off (the lockout page offers this way out).
+    """
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        axes_reset(username=form.user.email.lower())
+        return response
