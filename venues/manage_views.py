@@ -59,7 +59,7 @@ def _only_get() -> HttpResponseNotAllowed:
 def _changed(request, partial: str, context: dict, *, events: tuple[str, ...] = ("auditChanged",)) -> HttpResponse:
     """The htmx answer to a change: the region it touched, the messages out of band, and events."""
     response = render(request, f"{PAGE}#{partial}", context)
-    response.write(render_to_string("venues/manage/_messages_oob.html", request=request))
+    response.write(render_to_string("partials/messages_oob.html", request=request))
     for event in events:
         trigger_client_event(response, event)
     return response
@@ -326,7 +326,7 @@ def member_remove(request, pk):
     if not request.htmx:
         return _back_to("members")
     # No region: htmx swaps the row for nothing, which removes it; the message goes out of band.
-    response = HttpResponse(render_to_string("venues/manage/_messages_oob.html", request=request))
+    response = HttpResponse(render_to_string("partials/messages_oob.html", request=request))
     return trigger_client_event(response, "auditChanged")
 
 

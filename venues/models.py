@@ -192,6 +192,8 @@ class StorageArea(TenantModel):
     is_primary = models.BooleanField(
         default=False, help_text="Invoices are received and back orders are filled here."
     )
+    # Stock held back (damaged, recalled, awaiting credit): not available to sell or count.
+    is_quarantine = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
 
     class Meta:

@@ -81,6 +81,13 @@ def dashboard_figures(*, organization: Organization, venue: Venue | None) -> dic
     if apps.is_installed("items"):
         Item = apps.get_model("items", "Item")
         figures["item_count"] = Item.objects.for_org(organization).filter(archived=False).count()
+    if apps.is_installed("distributors"):
+        DistributorAccount = apps.get_model("distributors", "DistributorAccount")
+        figures["accounts_to_verify"] = (
+            DistributorAccount.objects.for_org(organization)
+            .filter(is_active=True, status=DistributorAccount.Status.IMPORTED)
+            .count()
+        )
     return figures
 
 

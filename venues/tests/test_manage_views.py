@@ -169,7 +169,7 @@ def test_saving_a_venue_through_htmx_updates_it_audits_it_and_returns_the_row_wi
     html = response.content.decode()
     assert html.strip().startswith(f'<li class="venue-row" id="venue-{tenant.venue.pk}"')
     assert "12 Main St" in html and "Des Moines, IA 50309" in html
-    assert 'id="messages" hx-swap-oob="innerHTML"' in html and "The Copper Tap saved." in html
+    assert 'id="messages" class="messages" aria-live="polite" hx-swap-oob="innerHTML"' in html and "The Copper Tap saved." in html
     assert "auditChanged" in response["HX-Trigger"] and "venuesChanged" in response["HX-Trigger"]
     tenant.venue.refresh_from_db()
     assert (tenant.venue.name, tenant.venue.city, tenant.venue.postal_code) == ("The Copper Tap", "Des Moines", "50309")

@@ -10,6 +10,8 @@ from inventory_site.db_backend.base import owner_connection
 
 
 class Command(DjangoMigrateCommand):
-    def handle(self, *args, **options):
+    def execute(self, *args, **options):
+        # execute() also runs the system checks, which may connect (e.g. to read the server
+        # version) before the app role exists; so the whole command runs as the owner.
         with owner_connection():
-            return super().handle(*args, **options)
+            return super().execute(*args, **options)

@@ -1,18 +1,27 @@
 """Demo data, safe to run again: one organization, two venues, three users, 300 real items.
 
-The items are real Iowa state catalog products (items/fixtures/demo_items.csv). Running it
-again changes nothing that exists and prints the same logins.
+The items are real Iowa state catalog products (items/fixtures/demo_items.csv), imported
+through the Import Wizard's engine as the Iowa ABD's catalog (so they carry its SKUs).
+Running it again changes nothing that exists and prints the same logins.
 """
 
 import csv
-from decimal import Decimal
+import io
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
+from distributors.models import Distributor
+from distributors.services import create_distributor
 from inventory_site.tenancy import rls_bypass, tenant_context
-from items.models import Item
+from items.importing.fields import auto_map
+from items.importing.planning import plan_import
+from items.importing.reading import read_table
+from items.models import ImportJob
+from items.services.imports import import_file
 from venues.models import Membership, Organization, StorageArea, User, Venue
 from venues.services import _create_venue, create_organization, record_audit
 
@@ -23,14 +32,7 @@ DEMO_USERS = [
     ("staff@demo.backstock.app", "demo-staff-pass", Membership.Role.STAFF, "Sam", "Staff"),
 ]
 FIXTURE = Path(__file__).resolve().parents[3] / "items" / "fixtures" / "demo_items.csv"
-
-
-def _category(iowa_category: str) -> str:
-    # Iowa's ABD sells spirits only; its categories are spirit styles and packages.
-    text = iowa_category.upper()
-    if "WINE" in text and "SPIRIT" not in text:
-        return Item.Category.WINE
-    return Item.Category.SPIRITS
+IOWA_ABD = "Iowa Alcoholic Beverages Division"
 
 
 class Command(BaseCommand):
@@ -83,26 +85,40 @@ class Command(BaseCommand):
             for name in names:
                 StorageArea.objects.get_or_create(organization=organization, venue=venue, name=name)
 
-        known = set(Item.objects.for_org(organization).values_list("name", "size_ml"))
-        new_items = []
-        with FIXTURE.open(newline="", encoding="utf-8") as handle:
-            for row in csv.DictReader(handle):
-                name = " ".join(row["Item Description"].split()).title()
-                size_ml = Decimal(row["Bottle Volume (ml)"] or 0)
-                if (name, size_ml) in known:
-                    continue
-                known.add((name, size_ml))
-                new_items.append(
-                    Item(
-                        organization=organization,
-                        name=name,
-                        category=_category(row["Category Name"]),
-                        producer=" ".join(row["Vendor Name"].split()).title(),
-                        size_label=f"{int(size_ml)}ML",
-                        size_ml=size_ml,
-                        units_per_case=int(row["Pack"] or 1),
-                        upc=row["UPC"].strip(),
-                        cost_per_unit=Decimal(row["State Bottle Cost"]) if row["State Bottle Cost"] else None,
-                    )
-                )
-        Item.objects.bulk_create(new_items)
+        self._import_items(organization, tap)
+
+    def _import_items(self, organization, venue):
+        """The 300 demo items through the Import Wizard's engine, so they get their Iowa SKUs,
+        UPCs, case GTINs and cost history like an imported catalog. Skipped when nothing in the
+        file would change (a second run), so running seed_demo again writes nothing."""
+        distributor = (
+            Distributor.objects.for_org(organization)
+            .filter(Q(name__iexact=IOWA_ABD) | Q(code__iexact="IA-ABD"))
+            .order_by("organization_id").first()
+        )  # fmt: skip
+        if distributor is None:
+            distributor = create_distributor(actor=None, organization=organization, name=IOWA_ABD, code="IA-ABD")
+        data = _demo_catalog()
+        table = read_table(data)
+        mapping = auto_map(table.headers, {h: table.samples(i, limit=8) for i, h in enumerate(table.headers)}).mapping
+        plan = plan_import(organization=organization, table=table, mapping=mapping, venue=venue,
+                           distributor=distributor, today=timezone.localdate())  # fmt: skip
+        counts = plan.counts()
+        if not counts["created"] and not counts["updated"]:
+            return
+        import_file(actor=None, organization=organization, venue=venue, file_name=FIXTURE.name, data=data,
+                    distributor=distributor, mapping=mapping, source=ImportJob.Source.DEMO)  # fmt: skip
+
+
+def _demo_catalog() -> bytes:
+    """The fixture with names and producers in title case, as a bar would type them."""
+    out = io.StringIO()
+    with FIXTURE.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        writer = csv.DictWriter(out, fieldnames=reader.fieldnames, lineterminator="\n")
+        writer.writeheader()
+        for row in reader:
+            for column in ("Item Description", "Vendor Name"):
+                row[column] = " ".join(row[column].split()).title()
+            writer.writerow(row)
+    return out.getvalue().encode()
