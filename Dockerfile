@@ -45,7 +45,7 @@ ENV PATH=/opt/venv/bin:$PATH \
 
 RUN groupadd --system --gid 10001 backstock \
     && useradd --system --uid 10001 --gid backstock --home-dir /app --no-create-home backstock \
-    && mkdir -p /data/media \
+    && mkdir -p /data/media /data/feeds \
     && chown -R backstock:backstock /data
 
 COPY --from=build /opt/venv /opt/venv

@@ -4,6 +4,7 @@ Chromium for the tests that need them."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -18,6 +19,8 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 ROOT = Path(__file__).resolve().parent
+# Fixtures of Product Connect's tests: a fake distributor's HTTP feed, an organization ready for it.
+pytest_plugins = ["invoices.tests.fake_distributor"]
 
 
 @pytest.fixture(autouse=True)
@@ -63,6 +66,20 @@ def _build_tenant(name: str, prefix: str) -> Tenant:
     return Tenant(organization=organization, venue=venue, admin=admin, manager=manager, staff=staff)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _feeds_dir_is_removed_after_the_run():
+    """Drop-folder tests write under this run's own FEEDS_DIR, attachments under the tests'
+    MEDIA_ROOT (test_settings); leave neither behind."""
+    yield
+    import shutil
+
+    from django.conf import settings
+
+    shutil.rmtree(settings.FEEDS_DIR, ignore_errors=True)
+    if Path(settings.MEDIA_ROOT).name == "test-media":  # never a real media folder
+        shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
+
+
 @pytest.fixture
 def tenant(db) -> Tenant:
     """Organization A: the owner (admin), a teammate (manager) and a staff member."""
@@ -89,6 +106,123 @@ def client_for(client):
 # --- a real Celery worker -------------------------------------------------------------------
 
 
+@dataclass
+class WorkerProcess:
+    """A `celery worker` subprocess started by `start_celery_worker`; it leads its own process group."""
+
+    process: subprocess.Popen
+    node: str
+    queue: str
+    log_path: Path
+    log: object
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def kill_hard(self) -> None:
+        """`kill -9` the worker's whole process group (the main process and its pool children)."""
+        import signal
+
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(20)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, 9)
+                self.process.wait()
+        self.log.close()
+
+
+def start_celery_worker(*, queue: str | None = None, extra_env: dict | None = None,
+                        name: str = "test") -> WorkerProcess:  # fmt: skip
+    """Start a real worker on the test database and Redis, taking tasks from `queue` (this run's
+    default queue unless given), and wait until it answers a ping. Call inside a test that has
+    the database set up (the `celery_worker_process` / `celery_worker_factory` fixtures do)."""
+    import socket
+
+    from django.conf import settings
+    from django.db import connection
+
+    from inventory_site.celery import app
+
+    queue = queue or settings.CELERY_TASK_DEFAULT_QUEUE
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="inventory_site.test_settings",
+        DATABASE_URL=_database_url_for(connection.settings_dict),
+        REDIS_URL=settings.REDIS_URL,
+        CELERY_QUEUE=queue,
+        CACHE_KEY_PREFIX=settings.CACHES["default"]["KEY_PREFIX"],
+        PYTHONUNBUFFERED="1",
+        **(extra_env or {}),
+    )
+    node = f"{name}-{os.getpid()}-{time.monotonic_ns()}@{socket.gethostname()}"
+    log_path = Path(settings.DATA_DIR) / f"{name}-worker.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = open(log_path, "w")  # noqa: SIM115 - closed by stop()
+    # Its own session (process group), so a test can kill -9 the worker and its pool children
+    # together without signalling pytest.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "inventory_site", "worker", "-l", "info", "--concurrency", "1",
+         "--without-mingle", "--without-gossip", "--include", "tests.celery_tasks", "-n", node],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    worker = WorkerProcess(process=process, node=node, queue=queue, log_path=log_path, log=log)
+    # Wait until the worker answers a broadcast ping (each ping waits up to 1 s for replies).
+    deadline = time.monotonic() + 60
+    while not _worker_answers(app, node):
+        if process.poll() is not None or time.monotonic() > deadline:
+            worker.stop()
+            raise RuntimeError(f"the test Celery worker did not start; see {log_path}")
+    return worker
+
+
+@pytest.fixture
+def celery_beat_factory(django_db_setup, tmp_path):
+    """start(queue=...) -> Popen: a real `celery beat` sending the project's schedule to `queue`
+    (this run's default queue unless given); stopped when the test ends."""
+    from django.conf import settings
+    from django.db import connection
+
+    started: list[subprocess.Popen] = []
+
+    def start(*, queue: str | None = None) -> subprocess.Popen:
+        env = dict(os.environ)
+        env.update(
+            DJANGO_SETTINGS_MODULE="inventory_site.test_settings",
+            DATABASE_URL=_database_url_for(connection.settings_dict),
+            REDIS_URL=settings.REDIS_URL,
+            CELERY_QUEUE=queue or settings.CELERY_TASK_DEFAULT_QUEUE,
+            CACHE_KEY_PREFIX=settings.CACHES["default"]["KEY_PREFIX"],
+            PYTHONUNBUFFERED="1",
+        )
+        log = open(Path(settings.DATA_DIR) / "test-beat.log", "w")  # noqa: SIM115 - the process owns it
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "inventory_site", "beat", "-l", "info",
+             "-s", str(tmp_path / "celerybeat-schedule"), "--pidfile", str(tmp_path / "beat.pid")],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        log.close()
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker):
     """A real `celery worker` subprocess on the test database, the test Redis and this run's queue.
@@ -97,47 +231,27 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     database connection and sees only committed rows. Besides the apps' `tasks` modules it
     imports `tests.celery_tasks` (diagnostic tasks that exist only for the tests).
     """
-    import socket
-
-    from django.conf import settings
-    from django.db import connection
-
-    from inventory_site.celery import app
-
-    db = connection.settings_dict
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="inventory_site.test_settings",
-        DATABASE_URL=_database_url_for(db),
-        REDIS_URL=settings.REDIS_URL,
-        CELERY_QUEUE=settings.CELERY_TASK_DEFAULT_QUEUE,
-        CACHE_KEY_PREFIX=settings.CACHES["default"]["KEY_PREFIX"],
-        PYTHONUNBUFFERED="1",
-    )
-    node = f"test-{os.getpid()}@{socket.gethostname()}"
-    log_path = Path(settings.DATA_DIR) / "test-worker.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    log = open(log_path, "w")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "inventory_site", "worker", "-l", "info", "--concurrency", "1",
-         "--without-mingle", "--without-gossip", "--include", "tests.celery_tasks", "-n", node],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    worker = start_celery_worker()
     try:
-        # Wait until the worker answers a broadcast ping (each ping waits up to 1 s for replies).
-        deadline = time.monotonic() + 60
-        while not _worker_answers(app, node):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the test Celery worker did not start; see {log_path}")
-        yield process
+        yield worker.process
     finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+        worker.stop()
+
+
+@pytest.fixture
+def celery_worker_factory(django_db_setup):
+    """start(queue=..., extra_env=...) -> WorkerProcess: more workers for one test (e.g. to kill
+    one with -9 and start another on the same queue); each is stopped when the test ends."""
+    started: list[WorkerProcess] = []
+
+    def start(**kwargs) -> WorkerProcess:
+        worker = start_celery_worker(**kwargs)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
 
 
 def _worker_answers(app, node: str) -> bool:

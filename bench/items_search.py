@@ -37,6 +37,7 @@ NOISE_ITEMS_PER_ORG = 3_000
 SEED = 20_000
 
 sys.path.insert(0, str(ROOT))
+from report import percentile, table  # noqa: E402  (bench/ is the script's folder)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "inventory_site.test_settings")
 os.environ.setdefault("BACKSTOCK_ALLOW_DEV_SECRET", "1")
 
@@ -329,23 +330,6 @@ def typing_queries(rows: list[Product], rng: random.Random, *, words: int, codes
             middle = product.upc[3:10]
             typed += [middle[:n] for n in range(3, len(middle) + 1)]
     return typed
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * p
-    low, high = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
-
-
-def table(rows: list[tuple], headers: tuple) -> str:
-    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
-    line = "+".join("-" * (w + 2) for w in widths)
-    out = [line, " " + " | ".join(str(h).ljust(w) for h, w in zip(headers, widths)), line]
-    out += [" " + " | ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
-            for r in rows]  # fmt: skip
-    out.append(line)
-    return "\n".join(out)
 
 
 def main() -> int:

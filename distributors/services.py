@@ -459,7 +459,9 @@ def upsert_account_from_feed(*, organization: Organization, venue: Venue, distri
         raise DistributorsError(f"The feed from {distributor.name} names no account number.")
     _lock_organization(organization)
     account = (
-        DistributorAccount.objects.for_org(organization).select_for_update()
+        # of=self: the default ordering joins the distributor, and FOR UPDATE on a shared directory
+        # row is refused by row-level security, which would hide the account.
+        DistributorAccount.objects.for_org(organization).select_for_update(of=("self",))
         .filter(distributor=distributor, account_number__iexact=number).first()
     )  # fmt: skip
     created = changed = False

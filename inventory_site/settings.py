@@ -137,9 +137,17 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "backstock")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_EXPIRES = 3600
+# A task a killed worker had started (acks late) is handed out again after this many seconds.
+# Tasks here take seconds; Redis's default of an hour would leave a feed document waiting that long
+# (the document sweeper catches it after two minutes anyway).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600)}
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     "heartbeat": {"task": "inventory_site.tasks.heartbeat_task", "schedule": 30.0},
+    # `expires`: while no worker runs, beat's ticks are dropped instead of piling up.
+    "invoice-feeds": {"task": "invoices.tasks.enqueue_due_feeds", "schedule": 5.0, "options": {"expires": 5}},
+    "invoice-documents-sweeper": {"task": "invoices.tasks.requeue_stale_documents", "schedule": 60.0,
+                                  "options": {"expires": 60}},
 }
 
 # --- Auth -----------------------------------------------------------------------------------
@@ -193,8 +201,23 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)  # seconds; a slow mail server must not stall a worker
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Backstock <no-reply@backstock.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Links in notification emails start with this (no trailing slash needed).
+SITE_URL = env_str("SITE_URL", "http://localhost:8000")
+
+# --- Product Connect ------------------------------------------------------------------------
+# Drop-folder feeds live under this folder, one subfolder per organization (FEEDS_DIR/<org slug>/…):
+# a feed may not read anywhere else on the server.
+FEEDS_DIR = Path(env_str("BACKSTOCK_FEEDS_DIR", str(DATA_DIR / "feeds")))
+# HTTP feeds on loopback / private / link-local addresses are refused unless this is on (a
+# distributor reached over a private link; the tests' local fake distributor).
+FEEDS_ALLOW_PRIVATE_ADDRESSES = env_bool("FEEDS_ALLOW_PRIVATE_ADDRESSES", False)
+# Uploaded invoice copies (PDF/JPG/PNG) larger than this are refused.
+INVOICE_ATTACHMENT_MAX_BYTES = env_int("INVOICE_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+# A line whose unit cost moved more than this (percent) from the item's last cost is flagged.
+INVOICE_PRICE_CHANGE_FLAG_PERCENT = env_int("INVOICE_PRICE_CHANGE_FLAG_PERCENT", 10)
 
 # --- I18N, static ---------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

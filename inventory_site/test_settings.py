@@ -8,6 +8,15 @@ import os
 
 os.environ.setdefault("BACKSTOCK_ALLOW_DEV_SECRET", "1")
 os.environ.setdefault("DJANGO_DEBUG", "0")
+# Drop-folder tests get this run's own folder, never one an operator configured (the run removes
+# it at the end). Passed on in the environment so the Celery worker the tests start (a
+# subprocess, another pid) reads the same one.
+_repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_data_dir = os.environ.get("BACKSTOCK_DATA_DIR") or os.path.join(_repo, ".data")
+os.environ["BACKSTOCK_TEST_FEEDS_DIR"] = os.environ.get("BACKSTOCK_TEST_FEEDS_DIR") or os.path.join(
+    _data_dir, f"test-feeds-{os.getpid()}"
+)
+os.environ["BACKSTOCK_FEEDS_DIR"] = os.environ["BACKSTOCK_TEST_FEEDS_DIR"]
 
 from inventory_site.settings import *  # noqa: E402,F403
 
@@ -25,6 +34,7 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 CACHES["default"]["KEY_PREFIX"] = os.environ.get("CACHE_KEY_PREFIX") or f"backstock-test-{os.getpid()}"  # noqa: F405
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE") or f"backstock-test-{os.getpid()}"
 MEDIA_ROOT = DATA_DIR / "test-media"  # noqa: F405
+FEEDS_ALLOW_PRIVATE_ADDRESSES = True  # the fake distributor listens on 127.0.0.1
 AXES_FAILURE_LIMIT = 5
 # The live server serves static files from the app folders; no collectstatic in tests.
 WHITENOISE_USE_FINDERS = True

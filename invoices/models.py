@@ -37,7 +37,9 @@ class SupplierFeed(TenantModel):
     url = models.URLField("base URL", blank=True)
     token = models.CharField(max_length=500, blank=True, help_text="Sent as 'Authorization: Bearer …'.")
     folder = models.CharField("drop folder", max_length=500, blank=True)
-    schedule_seconds = models.PositiveIntegerField(default=60, help_text="How often beat pulls it.")
+    # 30 s: with beat looking for due feeds every few seconds, a document that appears in a feed
+    # reaches the inbox in well under a minute.
+    schedule_seconds = models.PositiveIntegerField(default=30, help_text="How often it is pulled, in seconds.")
     enabled = models.BooleanField(default=True)
     cursor = models.CharField(max_length=500, blank=True, help_text="JSON feeds: the next `since` value.")
     last_pulled_at = models.DateTimeField(null=True, blank=True)
@@ -63,7 +65,13 @@ class FeedDocument(TenantModel):
         FAILED = "failed", "Failed"
 
     feed = models.ForeignKey(SupplierFeed, null=True, blank=True, on_delete=models.SET_NULL, related_name="documents")
-    distributor = models.ForeignKey("distributors.Distributor", on_delete=models.PROTECT, related_name="+")
+    # Null when the document names its distributor itself (EDI N1*VN, a CSV distributor column).
+    distributor = models.ForeignKey(
+        "distributors.Distributor", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # `ingest_invoices --venue`: every invoice of the document goes to this venue. Kept on the
+    # row so a retry after a crash routes the same way.
+    route_to_venue = models.ForeignKey(Venue, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     checksum = models.CharField(max_length=64, help_text="SHA-256 of the content: a document is stored once.")
     filename = models.CharField(max_length=255, blank=True)
     format = models.CharField(max_length=8, blank=True)
@@ -104,8 +112,15 @@ class PartialInvoice(TenantModel):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING_REVIEW)
     is_credit_memo = models.BooleanField(default=False)
     stated_total = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    # Allowances (negative) and charges (positive) on the whole invoice, e.g. EDI SAC after the
+    # lines: [{"code": "...", "description": "...", "amount": "-12.00"}]. Part of the total.
+    charges = models.JSONField(default=list, blank=True)
     document = models.ForeignKey(FeedDocument, null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices")
     notes = models.JSONField(default=list, blank=True, help_text="What happened to it: re-sent, ignored re-send…")
+    # SHA-256 of the invoice as the feed sent it: a re-send with the same content changes nothing.
+    content_hash = models.CharField(max_length=64, blank=True)
+    # Set once the venue's users were told about it; a retried document tells only the rest.
+    notified_at = models.DateTimeField(null=True, blank=True)
     attachment = models.FileField(upload_to="invoices/", blank=True)
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     reviewed_at = models.DateTimeField(null=True, blank=True)
@@ -142,6 +157,8 @@ class InvoiceLine(TenantModel):
     distributor_sku = models.CharField(max_length=64, blank=True)
     upc = models.CharField(max_length=20, blank=True)
     description = models.CharField(max_length=300, blank=True)
+    brand = models.CharField(max_length=200, blank=True)
+    category = models.CharField(max_length=120, blank=True, help_text="As the distributor wrote it.")
     size = models.CharField(max_length=40, blank=True)
     units_per_case = models.PositiveIntegerField(null=True, blank=True)
     quantity = models.DecimalField(max_digits=14, decimal_places=3)
@@ -157,6 +174,11 @@ class InvoiceLine(TenantModel):
     match_reason = models.CharField(max_length=300, blank=True)
     created_item = models.BooleanField(default=False)
     added_by_reviewer = models.BooleanField(default=False)
+    # Who chose the item (a manual match, an item created from the line, an added line): a
+    # re-sent invoice keeps the choice.
+    matched_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # A reviewer corrected quantity, price, unit or "not stock": a re-sent invoice keeps those too.
+    edited_by_reviewer = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["line_number"]

@@ -41,3 +41,32 @@ def system_visible_venues_task() -> dict:
 def plain_visible_venues_task() -> dict:
     """What a task that forgot the TenantTask base can see: nothing of any tenant."""
     return _visible_venues()
+
+
+# --- a slow worker, for the kill -9 test (tests/test_feed_worker.py) -------------------------------
+# Only a worker started with BACKSTOCK_TEST_SLOW_INVOICE_SECONDS (the kill test starts its own)
+# is slowed: each PartialInvoice it saves first appends its number to
+# BACKSTOCK_TEST_PROGRESS_FILE, then waits, inside the invoice's transaction. The test reads the
+# file to kill the worker in the middle of a document. Production code has no such hook.
+
+
+def _slow_invoices_if_asked() -> None:
+    import os
+    import time
+
+    seconds = float(os.environ.get("BACKSTOCK_TEST_SLOW_INVOICE_SECONDS") or 0)
+    progress = os.environ.get("BACKSTOCK_TEST_PROGRESS_FILE", "")
+    if not seconds:
+        return
+    from django.db.models.signals import post_save
+
+    def slow_down(sender, instance, **kwargs):
+        if progress:
+            with open(progress, "a") as file:
+                file.write(f"{instance.invoice_number}\n")
+        time.sleep(seconds)
+
+    post_save.connect(slow_down, sender="invoices.PartialInvoice", weak=False, dispatch_uid="tests-slow-invoices")
+
+
+_slow_invoices_if_asked()

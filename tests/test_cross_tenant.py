@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RegexPattern, RoutePattern
 
@@ -37,9 +38,13 @@ import inventory_site.middleware
 from distributors import services as distributor_services
 from distributors.models import Distributor
 from inventory_site.tenancy import rls_bypass
+from invoices.services.feeds import create_feed
+from invoices.services.pipeline import receive_document, store_document
+from invoices.services.review import attach_copy
 from items.models import Item
 from items.models import StockMovement
-from items.services.catalog import create_item
+from items.models import ItemIdentifier
+from items.services.catalog import create_item, record_identifier
 from items.services.counts import set_count_line, start_count
 from items.services.duplicates import dismiss_duplicate
 from items.services.imports import preview_import, upload_import
@@ -247,6 +252,25 @@ def build_graph(tenant, *, prefix: str, brand: str, item_name: str, upc: str) ->
     catalog = f"name,size,cost\n{brand} Rye,750ML,21.50\n{brand} Gin,big,12\n".encode()
     job = upload_import(actor=admin, organization=org, venue=tenant.venue, file_name=f"{brand} catalog.csv", data=catalog)
     preview_import(actor=admin, organization=org, job=job)
+    # A supplier feed and a document it brought (the feeds pages name both).
+    feed = create_feed(actor=admin, organization=org, distributor=distributor, name=f"{brand} Barrel feed")
+    store_document(organization=org, content=f"{brand} feed document".encode(), feed=feed, distributor=distributor,
+                   filename=f"{prefix}-invoices.csv")  # fmt: skip
+    # A partial invoice from that distributor (routed by the account number, Product Connect on)
+    # with one line matched to the item, and its attached copy (the review pages name invoices
+    # and lines).
+    services.set_product_connect(actor=admin, organization=org, venue=tenant.venue, enabled=True)
+    record_identifier(organization=org, item=item, kind=ItemIdentifier.Kind.DISTRIBUTOR_SKU,
+                      value=f"{prefix.upper()}-SKU-1", distributor=distributor)  # fmt: skip
+    invoice_csv = (
+        "account_number,invoice_number,invoice_date,line_number,distributor_sku,upc,description,size,units_per_case,"
+        f"quantity,uom,unit_price\n{account.account_number},{prefix.upper()}-INV-1,2024-03-05,1,{prefix.upper()}-SKU-1,"
+        f"{upc},{item_name},750ML,12,2,CS,240.00\n"
+    )  # fmt: skip
+    outcome = receive_document(organization=org, content=invoice_csv.encode(), distributor=distributor,
+                               filename=f"{prefix}-invoice.csv")  # fmt: skip
+    attach_copy(actor=admin, organization=org, invoice=outcome.invoices[0].invoice,
+                uploaded_file=SimpleUploadedFile("copy.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"))
     return Graph(tenant=tenant, patio=patio, cellar=cellar, bartender=bartender, invitation=invitation, item=item,
                  distributor=distributor, account=account, sales_rep=account.sales_reps.get())  # fmt: skip
 

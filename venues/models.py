@@ -284,3 +284,25 @@ class AuditLogEntry(TenantModel):
 
     def __str__(self):
         return self.summary
+
+
+class Notification(TenantModel):
+    """An in-app message for one user (e.g. "3 new invoices from Southern Glazer's to review").
+
+    Written by services with `venues.services.notify_venue_users`, which also sends the email.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    venue = models.ForeignKey(Venue, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=60, db_index=True)
+    message = models.CharField(max_length=300)
+    url = models.CharField(max_length=300, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone_now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "user", "read_at"], name="notification_unread_idx")]
+
+    def __str__(self):
+        return self.message

@@ -104,3 +104,17 @@ def list_all_audit_log(*, organization: Organization) -> QuerySet[AuditLogEntry]
 def list_venue_choices(*, organization: Organization) -> QuerySet[Venue]:
     """The organization's venues for a choice list (no prefetching)."""
     return Venue.objects.for_org(organization).order_by("-is_active", "name")
+
+
+NOTIFICATIONS_PAGE_SIZE = 50
+
+
+def page_of_notifications(*, organization: Organization, user, page=None):
+    """The user's notifications in the organization, newest first, NOTIFICATIONS_PAGE_SIZE a page."""
+    from django.core.paginator import Paginator
+
+    from venues.models import Notification
+
+    notifications = Notification.objects.for_org(organization).filter(user=user).select_related("venue")
+    notifications = notifications.order_by("-created_at", "-id")
+    return Paginator(notifications, NOTIFICATIONS_PAGE_SIZE).get_page(page)

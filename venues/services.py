@@ -26,6 +26,7 @@ from venues.models import (
     AuditLogEntry,
     Invitation,
     Membership,
+    Notification,
     Organization,
     StorageArea,
     User,
@@ -66,6 +67,54 @@ def record_audit(
         summary=summary[:300],
         changes=changes or {},
     )
+
+
+def notify_venue_users(*, organization: Organization, venue: Venue | None, kind: str, message: str, url: str = "",
+                       email_subject: str = "", email_body: str = "", roles: tuple[str, ...] | None = None) -> int:  # fmt: skip
+    """Tell every member who works at `venue` (all members when None), in the app and by email.
+
+    Members limited to other venues are left out; `roles` narrows it further (unrouted
+    invoices go to admins only). The emails go out after the caller's transaction commits, so
+    a rolled-back change never mails anyone. Returns the number of people notified.
+    """
+    memberships = Membership.objects.for_org(organization).select_related("user").filter(user__is_active=True)
+    if roles:
+        memberships = memberships.filter(role__in=roles)
+    if venue is not None:
+        limited = set(
+            Membership.venues.through.objects.filter(membership__organization=organization).values_list(
+                "membership_id", "venue_id"
+            )
+        )
+        limited_ids = {m for m, _ in limited}
+        allowed = {m for m, v in limited if v == venue.pk}
+        memberships = [m for m in memberships if m.pk not in limited_ids or m.pk in allowed]
+    users = [m.user for m in memberships]
+    Notification.objects.bulk_create(
+        Notification(organization=organization, user=user, venue=venue, kind=kind, message=message[:300], url=url)
+        for user in users
+    )
+    recipients = [u.email for u in users if u.email]
+    if recipients and email_subject:
+        body = email_body or message
+        if url:
+            body = f"{body}\n\n{settings.SITE_URL.rstrip('/')}{url}" if getattr(settings, "SITE_URL", "") else body
+
+        def send():
+            for address in recipients:  # one message each: members never see each other's addresses
+                send_mail(email_subject, body, None, [address], fail_silently=True)
+
+        transaction.on_commit(send)
+    return len(users)
+
+
+@transaction.atomic
+def mark_notifications_read(*, actor, organization: Organization, ids: list[int] | None = None) -> int:
+    """Mark the actor's notifications read (all of them when `ids` is None)."""
+    unread = Notification.objects.for_org(organization).filter(user=actor, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    return unread.update(read_at=timezone.now())
 
 
 def require_role(*, actor, organization: Organization, roles: tuple[str, ...]) -> Membership | None:

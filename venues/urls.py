@@ -32,4 +32,6 @@ urlpatterns = [
     path("switch/organization/", views.switch_organization, name="switch_organization"),
     path("switch/venue/", views.switch_venue, name="switch_venue"),
     path("no-organization/", views.no_organization, name="no_organization"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/read/", views.notifications_read, name="notifications_read"),
 ]

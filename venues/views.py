@@ -14,7 +14,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from inventory_site.middleware import SESSION_ORG_KEY, SESSION_VENUE_KEY
 from inventory_site.permissions import organization_required
@@ -139,3 +139,39 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         response = super().form_valid(form)
         axes_reset(username=form.user.email.lower())
         return response
+
+
+# --- notifications --------------------------------------------------------------------------
+
+
+@require_GET
+@organization_required
+def notifications(request):
+    """The signed-in user's notifications in the active organization, newest first."""
+    page = selectors.page_of_notifications(organization=request.organization, user=request.user,
+                                           page=request.GET.get("page"))  # fmt: skip
+    template = "venues/notifications.html"
+    if request.htmx and request.headers.get("HX-Target") == "notifications":
+        template += "#list"
+    return render(request, template, {"page": page})
+
+
+@require_POST
+@organization_required
+def notifications_read(request):
+    """Mark all read; with htmx the list comes back, and the bell's count out of band."""
+    count = services.mark_notifications_read(actor=request.user, organization=request.organization)
+    if count:
+        messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked as read.")
+    if not request.htmx:
+        return redirect("notifications")
+    from django.template.loader import render_to_string
+
+    from invoices.selectors import nav_counts
+
+    page = selectors.page_of_notifications(organization=request.organization, user=request.user)
+    response = render(request, "venues/notifications.html#list", {"page": page})
+    counts = nav_counts(organization=request.organization, user=request.user, venues=request.venues)
+    response.write(render_to_string("partials/bell.html", {"nav_counts": counts, "oob": True}, request=request))
+    response.write(render_to_string("partials/messages_oob.html", request=request))
+    return response

@@ -9,8 +9,9 @@ _BOM = b"\xef\xbb\xbf"
 def detect_format(data: bytes, filename: str = "") -> str:
     """"edi810", "json" or "csv", decided by the content (the file name is only used in messages).
 
-    ISA (after an optional BOM and whitespace) is X12; `{` or `[` is JSON; text whose first line
-    has a delimiter is CSV. Anything else raises FeedParseError.
+    ISA (after an optional BOM and whitespace) is X12, and so is DXS (a DEX/UCS 894 delivery,
+    which the X12 parser reads too); `{` or `[` is JSON; text whose first line has a delimiter
+    is CSV. Anything else raises FeedParseError.
     """
     name = f"{filename}: " if filename else ""
     start = data[:8192].lstrip(b" \t\r\n")
@@ -18,7 +19,7 @@ def detect_format(data: bytes, filename: str = "") -> str:
         start = start[len(_BOM) :].lstrip(b" \t\r\n")
     if not start:
         raise FeedParseError(f"{name}the file is empty")
-    if start.startswith(b"ISA"):
+    if start.startswith((b"ISA", b"DXS")):
         return "edi810"
     if start.startswith((b"{", b"[")):
         return "json"

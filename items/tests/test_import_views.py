@@ -234,5 +234,5 @@ def test_the_list_and_the_preview_take_the_same_number_of_queries_however_many_i
     assert response.content.decode().count('data-testid="import-row"') == 50
 
 
-QUERIES_LIST = 15  # the signed-in request, venues and distributors for the form, a page of imports
-QUERIES_PREVIEW = 10  # the signed-in request, the job (its report holds the rows)
+QUERIES_LIST = 16  # the signed-in request, the nav counts, venues and distributors for the form, a page of imports
+QUERIES_PREVIEW = 11  # the signed-in request, the nav counts, the job (its report holds the rows)

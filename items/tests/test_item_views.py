@@ -257,9 +257,9 @@ def test_the_list_takes_the_same_number_of_queries_for_3_items_and_for_30(client
 
 
 # Signing in and the tenant scope (session, user, memberships, venues, RLS settings: 11),
-# then the distributor choices, the page (search, filters, total and rows in one query) and
-# the page's current SKUs.
-LIST_QUERIES = 12
+# then the distributor choices, the page (search, filters, total and rows in one query), the
+# page's current SKUs, and the nav counts (pending invoices and unread notifications in one).
+LIST_QUERIES = 13
 
 
 # --- the detail page --------------------------------------------------------------------------
@@ -330,8 +330,8 @@ def test_the_detail_takes_the_same_number_of_queries_with_more_history(client_fo
 
 
 # Signing in and the tenant scope (11), then the item, its codes, stock levels, costs, pars,
-# and the movements' count and page.
-DETAIL_QUERIES = 16
+# the movements' count and page, and the nav counts (pending invoices and unread notifications).
+DETAIL_QUERIES = 17
 
 
 def test_another_organizations_item_is_404(client_for, tenant, other_tenant):

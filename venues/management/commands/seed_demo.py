@@ -1,4 +1,5 @@
-"""Demo data, safe to run again: one organization, two venues, three users, 300 real items.
+"""Demo data, safe to run again: one organization, two venues, three users, 300 real items,
+and a Product Connect drop-folder feed that delivers two real invoices.
 
 The items are real Iowa state catalog products (items/fixtures/demo_items.csv), imported
 through the Import Wizard's engine as the Iowa ABD's catalog (so they carry its SKUs).
@@ -7,14 +8,16 @@ Running it again changes nothing that exists and prints the same logins.
 
 import csv
 import io
+from datetime import timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from distributors.models import Distributor
+from distributors.models import Distributor, DistributorAccount
 from distributors.services import create_distributor
 from inventory_site.tenancy import rls_bypass, tenant_context
 from items.importing.fields import auto_map
@@ -22,6 +25,7 @@ from items.importing.planning import plan_import
 from items.importing.reading import read_table
 from items.models import ImportJob
 from items.services.imports import import_file
+from invoices.models import FeedDocument, SupplierFeed
 from venues.models import Membership, Organization, StorageArea, User, Venue
 from venues.services import _create_venue, create_organization, record_audit
 
@@ -32,6 +36,8 @@ DEMO_USERS = [
     ("staff@demo.backstock.app", "demo-staff-pass", Membership.Role.STAFF, "Sam", "Staff"),
 ]
 FIXTURE = Path(__file__).resolve().parents[3] / "items" / "fixtures" / "demo_items.csv"
+DEMO_INVOICES = Path(__file__).resolve().parents[3] / "invoices" / "fixtures" / "demo_invoices.csv"
+DEMO_ACCOUNT = "4384"  # the Iowa store number the demo invoices were issued to
 IOWA_ABD = "Iowa Alcoholic Beverages Division"
 
 
@@ -86,18 +92,39 @@ class Command(BaseCommand):
                 StorageArea.objects.get_or_create(organization=organization, venue=venue, name=name)
 
         self._import_items(organization, tap)
+        self._product_connect(organization, tap)
 
-    def _import_items(self, organization, venue):
-        """The 300 demo items through the Import Wizard's engine, so they get their Iowa SKUs,
-        UPCs, case GTINs and cost history like an imported catalog. Skipped when nothing in the
-        file would change (a second run), so running seed_demo again writes nothing."""
+    def _product_connect(self, organization, venue):
+        """The Copper Tap's account at Iowa ABD and a drop-folder feed. The first time, two real
+        invoices are dropped into the folder; the worker imports them within a minute."""
+        distributor = self._iowa(organization)
+        DistributorAccount.objects.get_or_create(
+            organization=organization, distributor=distributor, account_number=DEMO_ACCOUNT, defaults={"venue": venue}
+        )
+        folder = Path(settings.FEEDS_DIR) / organization.slug / "iowa-abd"
+        feed, created = SupplierFeed.objects.get_or_create(
+            organization=organization, distributor=distributor, name="Iowa ABD invoices (demo drop folder)",
+            defaults={"transport": SupplierFeed.Transport.DROP_FOLDER, "format": SupplierFeed.Format.CSV,
+                      "folder": "iowa-abd"},  # relative to FEEDS_DIR/<organization slug>/
+        )  # fmt: skip
+        if not created or FeedDocument.objects.for_org(organization).exists():
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "iowa-abd-invoices.csv").write_bytes(_demo_invoices())
+
+    def _iowa(self, organization):
         distributor = (
             Distributor.objects.for_org(organization)
             .filter(Q(name__iexact=IOWA_ABD) | Q(code__iexact="IA-ABD"))
             .order_by("organization_id").first()
         )  # fmt: skip
-        if distributor is None:
-            distributor = create_distributor(actor=None, organization=organization, name=IOWA_ABD, code="IA-ABD")
+        return distributor or create_distributor(actor=None, organization=organization, name=IOWA_ABD, code="IA-ABD")
+
+    def _import_items(self, organization, venue):
+        """The 300 demo items through the Import Wizard's engine, so they get their Iowa SKUs,
+        UPCs, case GTINs and cost history like an imported catalog. Skipped when nothing in the
+        file would change (a second run), so running seed_demo again writes nothing."""
+        distributor = self._iowa(organization)
         data = _demo_catalog()
         table = read_table(data)
         mapping = auto_map(table.headers, {h: table.samples(i, limit=8) for i, h in enumerate(table.headers)}).mapping
@@ -120,5 +147,22 @@ def _demo_catalog() -> bytes:
         for row in reader:
             for column in ("Item Description", "Vendor Name"):
                 row[column] = " ".join(row[column].split()).title()
+            writer.writerow(row)
+    return out.getvalue().encode()
+
+
+def _demo_invoices() -> bytes:
+    """The two demo invoices, dated the day before yesterday and yesterday."""
+    out = io.StringIO()
+    today = timezone.localdate()
+    with DEMO_INVOICES.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        writer = csv.DictWriter(out, fieldnames=reader.fieldnames, lineterminator="\n")
+        writer.writeheader()
+        numbers: list[str] = []
+        for row in reader:
+            if row["invoice_number"] not in numbers:
+                numbers.append(row["invoice_number"])
+            row["invoice_date"] = (today - timedelta(days=2 - numbers.index(row["invoice_number"]))).isoformat()
             writer.writerow(row)
     return out.getvalue().encode()
