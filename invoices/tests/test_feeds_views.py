@@ -57,7 +57,7 @@ def test_the_feeds_page_shows_each_feeds_last_pull_error_and_document_counts(pro
 
     assert "Acme JSON" in page and "Acme by hand" in page and "Acme Wholesale" in page
     assert error in page
-    for count in ["5 received", "2 processed", "1 failed", "1 skipped", "1 waiting"]:
+    for count in ["5 documents in all", "2 processed", "1 failed", "1 skipped", "1 waiting"]:
         assert count in page
     assert "Last success <span data-testid=\"last-success\">never</span>" in page
     assert 'data-testid="pull-now"' in page and 'data-testid="add-feed"' in page
@@ -204,7 +204,7 @@ def test_pull_now_shows_the_pull_queued_and_the_row_polls_until_it_is_done(
 
     row = text(client.get(status_url, {"in": "list"}, headers=HTMX))
     assert "every 2s" not in row and "Pull queued" not in row
-    assert 'data-testid="last-pulled"' in row and "1 received" in row
+    assert 'data-testid="last-pulled"' in row and "1 document in all" in row
     header = client.get(status_url, {"in": "detail", "was": "pending"}, headers=HTMX)
     assert "feedPulled" in json.loads(header.headers["HX-Trigger"])  # the feed page reloads its documents
 
