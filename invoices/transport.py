@@ -171,7 +171,44 @@ class _PublicRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-_opener = urllib.request.build_opener(_PublicRedirects)
+def _public_create_connection(address, *args, **kwargs) -> socket.socket:
+    """socket.create_connection, then refuse a peer on a private network. `check_public_address`
+    resolved the name earlier; this checks the address actually connected to, so a name that
+    resolves differently the second time (DNS rebinding) can't reach an internal service."""
+    sock = socket.create_connection(address, *args, **kwargs)
+    if not getattr(settings, "FEEDS_ALLOW_PRIVATE_ADDRESSES", False):
+        peer = ipaddress.ip_address(sock.getpeername()[0].split("%")[0])
+        if not peer.is_global or peer.is_multicast:
+            sock.close()
+            raise FeedTransportError(f"{address[0]} connected to a private or local network address ({peer}); "
+                                     f"feeds must be on the public internet.")  # fmt: skip
+    return sock
+
+
+class _PublicHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = _public_create_connection  # http.client sets it per instance
+
+
+class _PublicHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = _public_create_connection  # checked before the TLS handshake
+
+
+class _PublicHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req):
+        return self.do_open(_PublicHTTPConnection, req)
+
+
+class _PublicHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req):
+        extra = {"check_hostname": self._check_hostname} if hasattr(self, "_check_hostname") else {}
+        return self.do_open(_PublicHTTPSConnection, req, context=self._context, **extra)
+
+
+_opener = urllib.request.build_opener(_PublicRedirects, _PublicHTTPHandler, _PublicHTTPSHandler)
 
 
 def page_url(base_url: str, cursor: str) -> str:

@@ -91,11 +91,6 @@ def _is_pending(invoice) -> bool:
     return invoice.status == PartialInvoice.Status.PENDING_REVIEW
 
 
-def _who(user) -> str:
-    # As the services write it into match reasons ("chosen by …"): the page then says "you".
-    return user.get_full_name() or user.email
-
-
 def _day(value) -> str:
     return f"{value:%b} {value.day}, {value.year}"
 
@@ -221,7 +216,7 @@ def _context_for(request, invoice, summary, **extra) -> dict:
         "summary": summary,
         "lines": summary.lines,
         "editable": pending,
-        "viewer": _who(request.user),
+        "viewer": request.user,
         "flag_percent": settings.INVOICE_PRICE_CHANGE_FLAG_PERCENT,
         "document_url": _reverse_or("invoices:document", "", invoice.document_id) if invoice.document_id else "",
         "pc_venues": selectors.list_product_connect_venues(organization=request.organization)
@@ -313,7 +308,7 @@ def _render_line(request, line, *, mode="view", event=False, **extra):
     if mode == "view":
         line = selectors.get_line(organization=request.organization, pk=line.pk)
     context = {"line": line, "invoice": line.invoice, "editable": _is_pending(line.invoice),
-               "viewer": _who(request.user), "flag_percent": settings.INVOICE_PRICE_CHANGE_FLAG_PERCENT}  # fmt: skip
+               "viewer": request.user, "flag_percent": settings.INVOICE_PRICE_CHANGE_FLAG_PERCENT}  # fmt: skip
     context.update(_mode_context(request, line, mode, **extra))
     response = render(request, f"{REVIEW}#line", context)
     response.write(_messages_oob(request))

@@ -39,21 +39,24 @@ def match_words(line, viewer: str = "") -> str:
         score = f" {Decimal(line.match_score):.0f}" if line.match_score is not None else ""
         return f"Name, size and pack{score}"
     if match == "new":
-        who = _by(reason, "new item created by ", viewer)
+        who = _by(line, reason, "new item created by ", viewer)
         return f"New item, created by {who}" if who else "New item"
     if match == "manual":
         for prefix, verb in (("chosen by ", "Chosen by"), ("added by ", "Added by")):
-            who = _by(reason, prefix, viewer)
+            who = _by(line, reason, prefix, viewer)
             if who:
                 return f"{verb} {who}"
         return reason[:1].upper() + reason[1:] if reason else "Chosen by a reviewer"
     return "Not matched"
 
 
-def _by(reason: str, prefix: str, viewer: str) -> str:
+def _by(line, reason: str, prefix: str, viewer) -> str:
+    """Who the reason names; "you" when it is the viewer (a user, or their name as a string)."""
     if not reason.lower().startswith(prefix):
         return ""
     who = reason[len(prefix):]
+    if getattr(viewer, "pk", None) is not None:
+        return "you" if line.matched_by_id == viewer.pk else who
     return "you" if viewer and who == viewer else who
 
 

@@ -79,3 +79,19 @@ def test_a_feed_address_on_the_servers_own_network_is_refused(shop, settings):
             fetch(f"{url.rstrip('/')}/invoices?since=", token="t", policy=PullPolicy(attempts=1), sleep=lambda s: None)
     transport.check_public_address("https://feeds.example.test/acme")  # unresolvable: left to the fetch
     transport.check_public_address("https://8.8.8.8/")  # a public address is fine
+
+
+def test_a_connection_that_lands_on_a_private_address_is_refused_even_if_the_name_looked_public(settings):
+    """DNS rebinding: the address checked before the fetch and the one connected to may differ;
+    the connection itself is checked too."""
+    import socket
+
+    settings.FEEDS_ALLOW_PRIVATE_ADDRESSES = False
+    listener = socket.create_server(("127.0.0.1", 0))
+    try:
+        with pytest.raises(FeedTransportError, match=r"private or local network address \(127\.0\.0\.1\)"):
+            transport._public_create_connection(listener.getsockname(), 2)
+        settings.FEEDS_ALLOW_PRIVATE_ADDRESSES = True
+        transport._public_create_connection(listener.getsockname(), 2).close()  # allowed when configured
+    finally:
+        listener.close()
